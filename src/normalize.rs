@@ -48,7 +48,7 @@ impl Normalizer {
             .map(|(from, to)| (from.trim().to_string(), to.trim().to_string()))
             .collect();
         // Longest first, so that a longer variant wins over a shorter one it contains.
-        variants.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()));
+        variants.sort_by_key(|(from, _)| std::cmp::Reverse(from.chars().count()));
         Self {
             converter,
             variants,

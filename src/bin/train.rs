@@ -231,7 +231,7 @@ fn run(args: Args) -> Result<()> {
     let fitting = spinner("fitting");
     let mut on_event = |event: TrainEvent| match event {
         TrainEvent::Vocabulary { terms, rows } => {
-            fitting.println(format!("vocabulary: {terms} terms from {rows} paragraphs"));
+            fitting.suspend(|| eprintln!("vocabulary: {terms} terms from {rows} paragraphs"));
         }
         TrainEvent::HeadStarted {
             head,
@@ -239,19 +239,19 @@ fn run(args: Args) -> Result<()> {
             features,
             dense_bytes,
         } => {
-            fitting.println(format!(
-                "head {head}: dense matrix {rows} rows × {features} features × 4 B = {} (budget {})",
-                human_bytes(dense_bytes),
-                human_bytes(params.fit.max_memory)
-            ));
+            fitting.suspend(|| {
+                eprintln!(
+                    "head {head}: dense matrix {rows} rows × {features} features × 4 B = {} (budget {})",
+                    human_bytes(dense_bytes),
+                    human_bytes(params.fit.max_memory)
+                )
+            });
             fitting.set_message(format!("head {head}"));
         }
-        TrainEvent::Retry(message) => fitting.println(format!("warning: {message}")),
+        TrainEvent::Retry(message) => fitting.suspend(|| eprintln!("warning: {message}")),
         TrainEvent::HeadFinished { head, elapsed } => {
-            fitting.println(format!(
-                "head {head}: fitted in {:.2} s",
-                elapsed.as_secs_f64()
-            ));
+            let seconds = elapsed.as_secs_f64();
+            fitting.suspend(|| eprintln!("head {head}: fitted in {seconds:.2} s"));
         }
         TrainEvent::Fold { fold, folds } => {
             fitting.set_prefix("cv");
