@@ -10,11 +10,13 @@
 pub mod bundle;
 pub mod cli;
 pub mod dataset;
+pub mod document;
 pub mod evaluate;
 pub mod features;
 pub mod heads;
 pub mod normalize;
 pub mod predict;
+pub mod service;
 pub mod tokenize;
 pub mod train;
 
