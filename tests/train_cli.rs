@@ -15,7 +15,11 @@ fn training_writes_a_bundle_and_is_byte_reproducible() {
     let second = dir.path().join("b");
     let output = train_fixture(&first, &["--holdout", "0.2", "--cv", "3"]);
     let summary = text(&output);
-    assert!(summary.contains("dense matrix 240 rows ×"), "{summary}");
+    assert!(summary.contains("240 rows × "), "{summary}");
+    assert!(
+        summary.contains("sparse solver (a dense matrix would take"),
+        "{summary}"
+    );
     assert!(summary.contains("stance: accuracy"), "{summary}");
     assert!(summary.contains("3-fold accuracy"), "{summary}");
     for file in ["manifest.json", "vocabulary.txt", "weights.bin"] {
@@ -192,6 +196,8 @@ fn a_failed_training_run_leaves_the_existing_bundle_untouched() {
             fixture.to_str().unwrap(),
             "--out",
             model.to_str().unwrap(),
+            "--solver",
+            "dense",
             "--max-memory",
             "64KiB",
         ],

@@ -18,6 +18,7 @@ use stance::cli::{
 use stance::dataset::{DataFormat, Example, ReadOptions, read_labelled, stratified_holdout};
 use stance::features::{FeatureParams, NgramRange};
 use stance::heads::FitParams;
+use stance::heads::fit::Solver;
 use stance::heads::fit::human_bytes;
 use stance::predict::Analyzer;
 use stance::train::{Corpus, TrainEvent, TrainParams};
@@ -81,6 +82,10 @@ struct Args {
     #[arg(long)]
     no_sublinear_tf: bool,
 
+    /// `sparse`: linfa-logistic's objective on the sparse rows (fast, no dense matrix);
+    /// `dense`: linfa-logistic itself on a dense copy (memory: rows × features × 4 bytes).
+    #[arg(long, value_enum, default_value = "sparse")]
+    solver: Solver,
     /// L2 penalty (linfa-logistic alpha; the loss is summed over rows).
     #[arg(long, default_value_t = 1.0)]
     alpha: f32,
@@ -93,7 +98,7 @@ struct Args {
     /// Retries with ten times the alpha after "Search direction must be a descent direction".
     #[arg(long, default_value_t = 3)]
     alpha_retries: u32,
-    /// Largest dense training matrix allowed (linfa-logistic is dense-only), e.g. 4GiB.
+    /// Largest dense training matrix allowed with --solver dense, e.g. 4GiB.
     #[arg(long, default_value = "4GiB", value_parser = parse_bytes)]
     max_memory: u64,
 }
@@ -173,6 +178,7 @@ fn run(args: Args) -> Result<()> {
             sublinear_tf: !args.no_sublinear_tf,
         },
         fit: FitParams {
+            solver: args.solver,
             alpha: args.alpha,
             max_iterations: args.max_iter,
             gradient_tolerance: args.gradient_tolerance,
@@ -239,13 +245,18 @@ fn run(args: Args) -> Result<()> {
             features,
             dense_bytes,
         } => {
-            fitting.suspend(|| {
-                eprintln!(
-                    "head {head}: dense matrix {rows} rows × {features} features × 4 B = {} (budget {})",
+            let size = match params.fit.solver {
+                Solver::Dense => format!(
+                    "dense matrix {rows} rows × {features} features × 4 B = {} (budget {})",
                     human_bytes(dense_bytes),
                     human_bytes(params.fit.max_memory)
-                )
-            });
+                ),
+                Solver::Sparse => format!(
+                    "{rows} rows × {features} features, sparse solver (a dense matrix would take {})",
+                    human_bytes(dense_bytes)
+                ),
+            };
+            fitting.suspend(|| eprintln!("head {head}: {size}"));
             fitting.set_message(format!("head {head}"));
         }
         TrainEvent::Retry(message) => fitting.suspend(|| eprintln!("warning: {message}")),
@@ -337,9 +348,12 @@ fn run(args: Args) -> Result<()> {
         features: params.features.clone(),
         vocabulary_size: fitted.model.vocabulary_size(),
         optimizer: OptimizerSettings {
-            solver:
-                "linfa-logistic 0.8.1 MultiLogisticRegression (L-BFGS, More-Thuente line search)"
-                    .into(),
+            method: match params.fit.solver {
+                Solver::Dense => "linfa-logistic 0.8.1 MultiLogisticRegression on a dense matrix",
+                Solver::Sparse => "linfa-logistic 0.8.1 objective on sparse rows",
+            }
+            .to_string()
+                + " (argmin L-BFGS, memory 10, More-Thuente line search, zero start)",
             float: "f32".into(),
             params: params.fit.clone(),
         },
@@ -390,7 +404,7 @@ fn run(args: Args) -> Result<()> {
     );
     for head in &manifest.heads {
         println!(
-            "  head {}: {} labels, {} rows, dense matrix {}, alpha {}, fit {:.2} s",
+            "  head {}: {} labels, {} rows, dense-equivalent matrix {}, alpha {}, fit {:.2} s",
             head.name,
             head.labels.len(),
             head.training_rows,

@@ -117,8 +117,8 @@ impl TextSettings {
 /// Optimiser settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OptimizerSettings {
-    /// The solver.
-    pub solver: String,
+    /// What minimised the objective, in words.
+    pub method: String,
     /// Floating-point type of the fit.
     pub float: String,
     /// The settings asked for.

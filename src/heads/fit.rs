@@ -1,7 +1,10 @@
-//! Fitting a head with linfa-logistic's multinomial logistic regression.
+//! Fitting a head: multinomial logistic regression with L2 penalty, solved by L-BFGS.
 //!
-//! linfa-logistic takes dense input only, so the rows are copied into an `f32` matrix of
-//! `rows × features`; its size is checked against a memory budget before it is allocated.
+//! Two solvers minimise the same objective from the same start with the same optimiser:
+//! [`Solver::Dense`] runs linfa-logistic itself, which takes dense input only, so the rows are
+//! copied into an `f32` matrix of `rows × features` whose size is checked against a memory
+//! budget first; [`Solver::Sparse`] evaluates linfa-logistic's loss and gradient on the sparse
+//! rows (see `sparse.rs`), with memory and time proportional to the non-zeros.
 
 use std::time::{Duration, Instant};
 
@@ -11,11 +14,24 @@ use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use super::Head;
+use super::sparse::fit_sparse;
 use crate::features::SparseVector;
+
+/// How the objective is evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Solver {
+    /// linfa-logistic's objective on the sparse rows (no dense matrix).
+    Sparse,
+    /// linfa-logistic itself on a dense copy of the rows.
+    Dense,
+}
 
 /// Optimiser settings for one head.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitParams {
+    /// How the objective is evaluated.
+    pub solver: Solver,
     /// L2 penalty on the weights (linfa's `alpha`; the loss is summed over rows).
     pub alpha: f32,
     /// Most L-BFGS iterations.
@@ -24,13 +40,14 @@ pub struct FitParams {
     pub gradient_tolerance: f32,
     /// How many times to retry with ten times the alpha when the line search fails.
     pub alpha_retries: u32,
-    /// Largest dense training matrix allowed, in bytes.
+    /// Largest dense training matrix allowed, in bytes (dense solver).
     pub max_memory: u64,
 }
 
 impl Default for FitParams {
     fn default() -> Self {
         Self {
+            solver: Solver::Sparse,
             alpha: 1.0,
             max_iterations: 100,
             gradient_tolerance: 1e-4,
@@ -82,8 +99,8 @@ pub enum FitError {
         /// Head being fitted.
         head: String,
     },
-    /// linfa-logistic failed, after any retries.
-    #[error("head '{head}': linfa-logistic failed at alpha {alpha}: {message}")]
+    /// The solver failed, after any retries.
+    #[error("head '{head}': the solver failed at alpha {alpha}: {message}")]
     Solver {
         /// Head being fitted.
         head: String,
@@ -103,7 +120,7 @@ pub struct FittedHead {
     pub alpha: f32,
     /// Rows the head was trained on.
     pub rows: usize,
-    /// Bytes of the dense training matrix.
+    /// Bytes a dense training matrix takes (allocated by the dense solver only).
     pub dense_bytes: u64,
     /// Wall time of the fit, retries included.
     pub elapsed: Duration,
@@ -168,7 +185,7 @@ pub fn fit_head(
         });
     }
     let needed = dense_matrix_bytes(rows.len(), n_features);
-    if needed > params.max_memory {
+    if params.solver == Solver::Dense && needed > params.max_memory {
         return Err(FitError::MemoryBudget {
             head,
             rows: rows.len(),
@@ -178,24 +195,44 @@ pub fn fit_head(
         });
     }
 
-    let records = densify(rows, n_features);
-    let dataset = Dataset::new(records, Array1::from(targets.to_vec()));
+    let dense = (params.solver == Solver::Dense)
+        .then(|| Dataset::new(densify(rows, n_features), Array1::from(targets.to_vec())));
     let mut alpha = params.alpha;
     let mut retries_left = params.alpha_retries;
     loop {
-        let result = MultiLogisticRegression::default()
-            .alpha(alpha)
-            .max_iterations(params.max_iterations)
-            .gradient_tolerance(params.gradient_tolerance)
-            .fit(&dataset);
+        let result = match &dense {
+            Some(dataset) => MultiLogisticRegression::default()
+                .alpha(alpha)
+                .max_iterations(params.max_iterations)
+                .gradient_tolerance(params.gradient_tolerance)
+                .fit(dataset)
+                .map(|model| {
+                    (
+                        model.params().iter().copied().collect(),
+                        model.intercept().to_vec(),
+                    )
+                })
+                .map_err(|e| e.to_string()),
+            None => fit_sparse(
+                rows,
+                targets,
+                n_features,
+                labels.len(),
+                alpha,
+                params.max_iterations,
+                params.gradient_tolerance,
+            )
+            .map(|fit| (fit.weights, fit.intercept))
+            .map_err(|e| e.to_string()),
+        };
         match result {
-            Ok(model) => {
+            Ok((weights, intercept)) => {
                 let head = Head::new(
                     name.clone(),
                     description.clone(),
                     labels.clone(),
-                    model.params().iter().copied().collect(),
-                    model.intercept().to_vec(),
+                    weights,
+                    intercept,
                 );
                 return Ok(FittedHead {
                     head,
@@ -205,12 +242,11 @@ pub fn fit_head(
                     elapsed: started.elapsed(),
                 });
             }
-            Err(error) => {
-                let message = error.to_string();
+            Err(message) => {
                 if retries_left > 0 && message.contains("descent direction") {
                     let stronger = alpha * 10.0;
                     on_retry(&format!(
-                        "head '{name}': linfa-logistic stopped with \"{message}\" at alpha {alpha} \
+                        "head '{name}': L-BFGS stopped with \"{message}\" at alpha {alpha} \
                          (rust-ml/linfa#334); retrying with alpha {stronger}"
                     ));
                     alpha = stronger;
@@ -302,12 +338,16 @@ mod tests {
             .unwrap();
         let expected = reference.predict_probabilities(dataset.records());
 
+        let dense = FitParams {
+            solver: Solver::Dense,
+            ..params.clone()
+        };
         let fitted = fit_head(
             &spec("h", &["a", "b", "c"]),
             &refs,
             &targets,
             6,
-            &params,
+            &dense,
             |_| {},
         )
         .unwrap();
@@ -317,6 +357,26 @@ mod tests {
                 assert!((g - w).abs() < 1e-5, "{got:?} vs {want:?}");
             }
         }
+
+        // The sparse solver fits the same model as linfa-logistic on the same matrix.
+        let sparse = fit_head(
+            &spec("h", &["a", "b", "c"]),
+            &refs,
+            &targets,
+            6,
+            &params,
+            |_| {},
+        )
+        .unwrap();
+        for (row, want) in rows.iter().zip(expected.rows()) {
+            let got = sparse.head.probabilities(row);
+            for (g, w) in got.iter().zip(want) {
+                assert!((g - w).abs() < 1e-4, "sparse {got:?} vs linfa {want:?}");
+            }
+        }
+        for (s, d) in sparse.head.weights().iter().zip(fitted.head.weights()) {
+            assert!((s - d).abs() < 1e-3, "weights {s} vs {d}");
+        }
     }
 
     #[test]
@@ -324,6 +384,7 @@ mod tests {
         let (rows, targets) = toy_rows();
         let refs: Vec<&SparseVector> = rows.iter().collect();
         let params = FitParams {
+            solver: Solver::Dense,
             max_memory: 100,
             ..FitParams::default()
         };
