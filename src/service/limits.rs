@@ -35,16 +35,7 @@ impl Default for Limits {
 impl Limits {
     /// Checks one paragraph and its `explain`; the error is INVALID_ARGUMENT.
     pub fn check_paragraph(&self, text: &str, explain: u32) -> Result<(), Status> {
-        if text.trim().is_empty() {
-            return Err(Status::invalid_argument("text is empty or whitespace only"));
-        }
-        let chars = text.chars().count();
-        if chars > self.max_chars {
-            return Err(Status::invalid_argument(format!(
-                "text has {chars} characters, over the limit of {} per paragraph (--max-chars)",
-                self.max_chars
-            )));
-        }
+        check_text(text, "text", "per paragraph (--max-chars)", self.max_chars)?;
         self.check_explain(explain)
     }
 
@@ -72,16 +63,12 @@ impl Limits {
 
     /// Checks a whole article; the error is INVALID_ARGUMENT.
     pub fn check_document(&self, text: &str, explain: u32) -> Result<(), Status> {
-        if text.trim().is_empty() {
-            return Err(Status::invalid_argument("text is empty or whitespace only"));
-        }
-        let chars = text.chars().count();
-        if chars > self.max_document_chars {
-            return Err(Status::invalid_argument(format!(
-                "document has {chars} characters, over the limit of {} (--max-document-chars)",
-                self.max_document_chars
-            )));
-        }
+        check_text(
+            text,
+            "document",
+            "(--max-document-chars)",
+            self.max_document_chars,
+        )?;
         self.check_explain(explain)
     }
 
@@ -97,6 +84,20 @@ impl Limits {
             self.max_concurrent
         )
     }
+}
+
+/// Refuses empty or whitespace-only text and text over `limit` characters, naming the limit.
+fn check_text(text: &str, what: &str, limit_name: &str, limit: usize) -> Result<(), Status> {
+    if text.trim().is_empty() {
+        return Err(Status::invalid_argument("text is empty or whitespace only"));
+    }
+    let chars = text.chars().count();
+    if chars > limit {
+        return Err(Status::invalid_argument(format!(
+            "{what} has {chars} characters, over the limit of {limit} {limit_name}"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -136,6 +137,11 @@ mod tests {
                 .unwrap_err()
                 .message()
                 .contains("limit of 1000 (--max-batch)")
+        );
+        let err = limits.check_document(&"中".repeat(200_001), 0).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "document has 200001 characters, over the limit of 200000 (--max-document-chars)"
         );
         assert!(limits.check_paragraph("一二三", 3).is_ok());
     }
