@@ -33,12 +33,23 @@ struct Args {
     /// Evidence terms per head (0 = none).
     #[arg(long, default_value_t = 0)]
     explain: usize,
+    /// `predictions` (JSONL), or `tokens`: each paragraph's normalised tokens, space-separated,
+    /// one line per input line (an empty line, with the reason on stderr, where a line cannot
+    /// be read); for inspecting segmentation or feeding other tools.
+    #[arg(long, value_enum, default_value = "predictions")]
+    output: Output,
     /// Worker threads (default: all cores).
     #[arg(long, env = "STANCE_THREADS")]
     threads: Option<usize>,
     /// Lines scored per parallel chunk.
     #[arg(long, default_value_t = 4096, hide = true)]
     chunk: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Output {
+    Predictions,
+    Tokens,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -114,7 +125,13 @@ fn run(args: Args) -> Result<()> {
             for result in results {
                 total += 1;
                 failed += usize::from(result.get("error").is_some());
-                serde_json::to_writer(&mut out, &result)?;
+                match (&result, args.output) {
+                    (Value::String(tokens), _) => out.write_all(tokens.as_bytes())?,
+                    (_, Output::Tokens) => {
+                        eprintln!("classify: {}", result["error"].as_str().unwrap_or_default())
+                    }
+                    _ => serde_json::to_writer(&mut out, &result)?,
+                }
                 out.write_all(b"\n")?;
             }
         }
@@ -166,7 +183,11 @@ fn score_line(line: &Line, args: &Args, analyzer: &Analyzer, bundle: &Bundle) ->
     if text.trim().is_empty() {
         return fail(id, "empty text".into());
     }
-    let prediction = bundle.model.predict(&analyzer.tokens(&text), args.explain);
+    let tokens = analyzer.tokens(&text);
+    if args.output == Output::Tokens {
+        return Value::String(tokens.join(" "));
+    }
+    let prediction = bundle.model.predict(&tokens, args.explain);
     render(&id, &bundle.manifest.version, &prediction)
 }
 
