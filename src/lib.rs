@@ -13,6 +13,8 @@ pub mod dataset;
 pub mod document;
 pub mod evaluate;
 pub mod features;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod heads;
 pub mod normalize;
 pub mod predict;

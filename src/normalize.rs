@@ -1,9 +1,13 @@
 //! Stage 1: text normalisation.
 //!
-//! Unicode NFKC (full-width → half-width), Traditional → Simplified with Taiwan and Hong Kong
-//! vocabulary (OpenCC `tw2sp`, so 晶片 and 芯片, 軟體 and 软件 meet), a small table of regional
-//! name variants (`data/variants.tsv`), Latin case-folding, and digit runs → one placeholder.
-//! After this stage the Traditional and the Simplified form of a paragraph are the same string.
+//! Unicode NFKC (full-width → half-width), script conversion, a small table of regional name
+//! variants (`data/variants.tsv`), Latin case-folding, and digit runs → one placeholder.
+//!
+//! Script conversion runs every text through OpenCC `s2t` and then `tw2sp`. `tw2sp` maps Taiwan
+//! and Hong Kong vocabulary to mainland terms (晶片 and 芯片, 軟體 and 软件 meet), but only for
+//! text in Traditional characters; converting to Traditional first puts Simplified input through
+//! the same phrase table, so the Traditional and the Simplified form of a paragraph end up as the
+//! same string.
 
 use ferrous_opencc::OpenCC;
 use ferrous_opencc::config::BuiltinConfig;
@@ -19,11 +23,12 @@ pub const DIGIT_PLACEHOLDER: char = '0';
 const VARIANTS_TSV: &str = include_str!("../data/variants.tsv");
 
 /// The name of the script conversion, recorded in every model manifest.
-pub const CONVERTER_NAME: &str = "ferrous-opencc 0.4 tw2sp + data/variants.tsv";
+pub const CONVERTER_NAME: &str = "ferrous-opencc 0.4 s2t then tw2sp + data/variants.tsv";
 
 /// Normalises raw paragraph text into the canonical form the tokenizer expects.
 pub struct Normalizer {
-    converter: OpenCC,
+    to_traditional: OpenCC,
+    to_simplified: OpenCC,
     variants: Vec<(String, String)>,
 }
 
@@ -39,8 +44,9 @@ impl std::fmt::Debug for Normalizer {
 impl Normalizer {
     /// Builds the normaliser with the built-in Taiwan-phrase converter and variant table.
     pub fn new() -> Self {
-        let converter = OpenCC::from_config(BuiltinConfig::Tw2sp)
-            .expect("the built-in tw2sp OpenCC configuration is compiled into the binary");
+        let built_in = |config| {
+            OpenCC::from_config(config).expect("built-in OpenCC configurations are compiled in")
+        };
         let mut variants: Vec<(String, String)> = VARIANTS_TSV
             .lines()
             .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
@@ -50,7 +56,8 @@ impl Normalizer {
         // Longest first, so that a longer variant wins over a shorter one it contains.
         variants.sort_by_key(|(from, _)| std::cmp::Reverse(from.chars().count()));
         Self {
-            converter,
+            to_traditional: built_in(BuiltinConfig::S2t),
+            to_simplified: built_in(BuiltinConfig::Tw2sp),
             variants,
         }
     }
@@ -58,7 +65,8 @@ impl Normalizer {
     /// Returns the canonical form of `text`.
     pub fn normalize(&self, text: &str) -> String {
         let compatible: String = text.nfkc().collect();
-        let mut simplified = self.converter.convert(&compatible);
+        let traditional = self.to_traditional.convert(&compatible);
+        let mut simplified = self.to_simplified.convert(&traditional);
         for (from, to) in &self.variants {
             if simplified.contains(from.as_str()) {
                 simplified = simplified.replace(from.as_str(), to);
@@ -139,6 +147,14 @@ mod tests {
         let n = Normalizer::new();
         assert_eq!(n.normalize("2022年提供54.6億和1,200"), "0年提供0亿和0");
         assert_eq!(n.normalize("F-35與H20、5G"), "f-35与h20、5g");
+    }
+
+    #[test]
+    fn taiwan_phrases_map_alike_from_either_script() {
+        let n = Normalizer::new();
+        // tw2sp maps the Taiwan term 資料 (data); its Simplified spelling must map the same way.
+        assert_eq!(n.normalize("资料"), n.normalize("資料"));
+        assert_eq!(n.normalize("台湾"), n.normalize("臺灣"));
     }
 
     #[test]

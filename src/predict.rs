@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::features::{Featurizer, SparseVector};
 use crate::heads::Head;
 use crate::normalize::Normalizer;
-use crate::tokenize::Tokenizer;
+use crate::tokenize::{NUMBER_TOKEN, Tokenizer};
 
 /// Raw text → tokens: normalisation then segmentation. Expensive to build, cheap to share.
 #[derive(Debug, Default)]
@@ -70,9 +70,10 @@ pub struct HeadPrediction {
 pub struct Prediction {
     /// Content-word tokens after normalisation and stop-word removal.
     pub tokens: usize,
-    /// Distinct vocabulary terms found (unigrams and n-grams).
+    /// Distinct vocabulary terms found (unigrams and n-grams; 0 when only numbers were found).
     pub known_terms: usize,
-    /// True when no term was in the vocabulary: every head returns its prior.
+    /// True when no word was in the vocabulary (numbers alone do not count): every head
+    /// returns its prior.
     pub no_known_words: bool,
     /// One entry per head, in model order.
     pub heads: Vec<HeadPrediction>,
@@ -85,8 +86,16 @@ impl Model {
     }
 
     /// Predicts every head from a paragraph's tokens, with the `explain` strongest terms each.
+    /// A paragraph whose only known terms are numbers has no known word: it gets the prior.
     pub fn predict(&self, tokens: &[String], explain: usize) -> Prediction {
-        let vector = self.featurizer.transform(tokens);
+        let mut vector = self.featurizer.transform(tokens);
+        let vocabulary = self.featurizer.vocabulary();
+        if vector
+            .iter()
+            .all(|(column, _)| is_number_term(vocabulary.term(column)))
+        {
+            vector = SparseVector::default();
+        }
         let mut prediction = self.predict_vector(&vector, explain);
         prediction.tokens = tokens.len();
         prediction
@@ -127,6 +136,12 @@ impl Model {
     }
 }
 
+/// True for a term made only of number placeholders (`<num>`, `<num> <num>`).
+fn is_number_term(term: &str) -> bool {
+    term.split(crate::features::ngrams::TERM_SEPARATOR)
+        .all(|word| word == NUMBER_TOKEN)
+}
+
 /// Index of the largest value (the first on ties).
 fn argmax(values: &[f32]) -> usize {
     values
@@ -141,6 +156,13 @@ fn argmax(values: &[f32]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn number_only_terms_are_not_words() {
+        assert!(is_number_term("<num>"));
+        assert!(is_number_term("<num> <num>"));
+        assert!(!is_number_term("<num> 架次"));
+    }
 
     #[test]
     fn argmax_takes_the_first_of_equal_values() {

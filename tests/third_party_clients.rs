@@ -183,3 +183,42 @@ fn a_generated_python_client_calls_every_rpc() {
     assert!(output.status.success(), "{text}");
     assert!(text.contains("python client: 6 checks passed"), "{text}");
 }
+
+#[test]
+fn grpcurl_lists_without_a_token_and_classifies_with_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with_env(
+        &trained_model(dir.path()),
+        &[],
+        &[("STANCE_TOKEN", "grpcurl-token")],
+    );
+    let listing = grpcurl(&server, &[], &["list"]);
+    assert!(listing.contains("stance.v1.StanceClassifier"), "{listing}");
+    let health = grpcurl(&server, &[], &["grpc.health.v1.Health/Check"]);
+    assert!(health.contains("SERVING"), "{health}");
+
+    let denied = Command::new(venv().join("bin/grpcurl"))
+        .args([
+            "-plaintext",
+            "-d",
+            r#"{"text":"台海局势"}"#,
+            &server.addr,
+            "stance.v1.StanceClassifier/Classify",
+        ])
+        .output()
+        .unwrap();
+    assert!(!denied.status.success());
+    assert!(String::from_utf8_lossy(&denied.stderr).contains("Code: Unauthenticated"));
+
+    let allowed = grpcurl(
+        &server,
+        &[
+            "-H",
+            "authorization: Bearer grpcurl-token",
+            "-d",
+            r#"{"text":"台海局势"}"#,
+        ],
+        &["stance.v1.StanceClassifier/Classify"],
+    );
+    assert!(allowed.contains("\"head\": \"stance\""), "{allowed}");
+}

@@ -9,7 +9,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use stance::cli::parse_bytes;
-use stance::service::{Limits, ServeConfig, serve};
+use stance::service::{BearerToken, Limits, ServeConfig, TlsFiles, serve};
 
 /// Serve a stance/topic model over gRPC (stance.v1.StanceClassifier), with health checks,
 /// server reflection (v1 and v1alpha), hot reload on SIGHUP and graceful shutdown on SIGTERM.
@@ -43,12 +43,29 @@ struct Args {
     /// Most calls handled at once; more get RESOURCE_EXHAUSTED at once instead of queueing.
     #[arg(long, env = "STANCE_MAX_CONCURRENT", default_value_t = Limits::default().max_concurrent)]
     max_concurrent: usize,
-    /// Threads scoring batches and documents (default: all cores).
+    /// Threads in each scoring pool, one for single calls and stream items, one for batches and
+    /// documents (default: all cores).
     #[arg(long, env = "STANCE_THREADS")]
     threads: Option<usize>,
     /// Seconds in-flight calls may take to finish after SIGTERM / SIGINT.
     #[arg(long, env = "STANCE_GRACE_SECONDS", default_value_t = 10.0)]
     grace_seconds: f64,
+    /// TLS certificate chain (PEM); serves TLS with --tls-key.
+    #[arg(long, env = "STANCE_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "STANCE_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// CA (PEM) that client certificates must chain to: mutual TLS.
+    #[arg(long, env = "STANCE_TLS_CLIENT_CA", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+    /// File holding the bearer token clients must send (`authorization: Bearer <token>`).
+    /// The token can also come from the STANCE_TOKEN environment variable.
+    #[arg(long, env = "STANCE_TOKEN_FILE", conflicts_with = "token")]
+    token_file: Option<PathBuf>,
+    /// The bearer token itself; set it through STANCE_TOKEN, not the command line.
+    #[arg(long, env = "STANCE_TOKEN", hide = true, hide_env_values = true)]
+    token: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -62,6 +79,35 @@ fn main() -> ExitCode {
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let token = match (&args.token_file, &args.token) {
+        (Some(path), _) => match std::fs::read_to_string(path) {
+            Ok(token) => Some(token),
+            Err(error) => {
+                eprintln!(
+                    "serve: error: reading the token file {}: {error}",
+                    path.display()
+                );
+                return ExitCode::FAILURE;
+            }
+        },
+        (None, token) => token.clone(),
+    };
+    let token = match token.map(|t| BearerToken::new(&t)).transpose() {
+        Ok(token) => token,
+        Err(error) => {
+            eprintln!("serve: error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let tls = args
+        .tls_cert
+        .clone()
+        .zip(args.tls_key.clone())
+        .map(|(cert, key)| TlsFiles {
+            cert,
+            key,
+            client_ca: args.tls_client_ca.clone(),
+        });
     let config = ServeConfig {
         addr: args.addr,
         allow_remote: args.allow_remote,
@@ -76,6 +122,8 @@ fn main() -> ExitCode {
         },
         threads: threads.max(1),
         grace: Duration::from_secs_f64(args.grace_seconds.max(0.0)),
+        tls,
+        token,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -8,10 +8,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 
-use stance::bundle::manifest::{
-    BundleFiles, DataFile, Evaluation, HeadManifest, OptimizerSettings, TextSettings, TrainingData,
-};
-use stance::bundle::{Bundle, FORMAT_VERSION, Manifest, sha256_hex};
+use stance::bundle::manifest::{DataFile, Evaluation, TrainingData};
+use stance::bundle::{Bundle, Manifest, sha256_hex};
 use stance::cli::{
     DEFAULT_HEADS, counter, default_head_description, parse_bytes, parse_key_value, spinner,
 };
@@ -328,52 +326,16 @@ fn run(args: Args) -> Result<()> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "model".into())
     });
-    let manifest = Manifest {
-        format_version: FORMAT_VERSION,
-        name,
-        version: String::new(),
-        created_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-        package_version: env!("CARGO_PKG_VERSION").into(),
-        git_commit: env!("STANCE_GIT_COMMIT").into(),
-        training_data: TrainingData {
-            files,
-            fit_rows: fit_rows.len(),
-            holdout_rows: if args.holdout.is_some() {
-                evaluation_rows.len()
-            } else {
-                0
-            },
+    let training_data = TrainingData {
+        files,
+        fit_rows: fit_rows.len(),
+        holdout_rows: if args.holdout.is_some() {
+            evaluation_rows.len()
+        } else {
+            0
         },
-        text: TextSettings::current(),
-        features: params.features.clone(),
-        vocabulary_size: fitted.model.vocabulary_size(),
-        optimizer: OptimizerSettings {
-            method: match params.fit.solver {
-                Solver::Dense => "linfa-logistic 0.8.1 MultiLogisticRegression on a dense matrix",
-                Solver::Sparse => "linfa-logistic 0.8.1 objective on sparse rows",
-            }
-            .to_string()
-                + " (argmin L-BFGS, memory 10, More-Thuente line search, zero start)",
-            float: "f32".into(),
-            params: params.fit.clone(),
-        },
-        heads: corpus
-            .heads
-            .iter()
-            .zip(&fitted.reports)
-            .map(|(spec, report)| HeadManifest {
-                name: spec.name.clone(),
-                description: spec.description.clone(),
-                labels: spec.labels.clone(),
-                training_rows: report.rows,
-                alpha: report.alpha,
-                dense_matrix_bytes: report.dense_bytes,
-                fit_seconds: report.elapsed.as_secs_f64(),
-            })
-            .collect(),
-        evaluation,
-        files: BundleFiles::default(),
     };
+    let manifest = Manifest::describe(&name, &fitted, &params, training_data, evaluation);
     let manifest = Bundle::write(&args.out, manifest, &fitted.model)
         .with_context(|| format!("writing the bundle to {}", args.out.display()))?;
 

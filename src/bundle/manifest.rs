@@ -9,8 +9,10 @@ use super::{BundleError, sha256_hex};
 use crate::evaluate::{CrossValidation, HeadMetrics};
 use crate::features::FeatureParams;
 use crate::heads::FitParams;
+use crate::heads::fit::Solver;
 use crate::normalize::{CONVERTER_NAME, DIGIT_PLACEHOLDER};
 use crate::tokenize::{NUMBER_TOKEN, SEGMENTER_NAME};
+use crate::train::{FittedModel, TrainParams};
 
 /// The bundle format this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -188,6 +190,57 @@ pub struct BundleFiles {
 }
 
 impl Manifest {
+    /// The manifest of a freshly fitted model named `name`; the version and the file digests are
+    /// filled in by [`crate::bundle::Bundle::write`].
+    pub fn describe(
+        name: &str,
+        fitted: &FittedModel,
+        params: &TrainParams,
+        training_data: TrainingData,
+        evaluation: Option<Evaluation>,
+    ) -> Self {
+        let method = match params.fit.solver {
+            Solver::Dense => "linfa-logistic 0.8.1 MultiLogisticRegression on a dense matrix",
+            Solver::Sparse => "linfa-logistic 0.8.1 objective on sparse rows",
+        };
+        Self {
+            format_version: FORMAT_VERSION,
+            name: name.to_string(),
+            version: String::new(),
+            created_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            package_version: env!("CARGO_PKG_VERSION").into(),
+            git_commit: env!("STANCE_GIT_COMMIT").into(),
+            training_data,
+            text: TextSettings::current(),
+            features: params.features.clone(),
+            vocabulary_size: fitted.model.vocabulary_size(),
+            optimizer: OptimizerSettings {
+                method: format!(
+                    "{method} (argmin L-BFGS, memory 10, More-Thuente line search, zero start)"
+                ),
+                float: "f32".into(),
+                params: params.fit.clone(),
+            },
+            heads: fitted
+                .model
+                .heads
+                .iter()
+                .zip(&fitted.reports)
+                .map(|(head, report)| HeadManifest {
+                    name: head.name().to_string(),
+                    description: head.description().to_string(),
+                    labels: head.labels().to_vec(),
+                    training_rows: report.rows,
+                    alpha: report.alpha,
+                    dense_matrix_bytes: report.dense_bytes,
+                    fit_seconds: report.elapsed.as_secs_f64(),
+                })
+                .collect(),
+            evaluation,
+            files: BundleFiles::default(),
+        }
+    }
+
     /// Parses a manifest, checking its format version first.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self, BundleError> {
         let invalid = |message: String| BundleError::Manifest {
@@ -239,7 +292,11 @@ impl Manifest {
                 reason: format!(
                     "the model was trained with other text settings ({}; stop words {}) than this build ({}; stop words {})",
                     self.text.converter,
-                    &self.text.stopwords_sha256[..self.text.stopwords_sha256.len().min(12)],
+                    self.text
+                        .stopwords_sha256
+                        .chars()
+                        .take(12)
+                        .collect::<String>(),
                     current.converter,
                     &current.stopwords_sha256[..12]
                 ),

@@ -221,6 +221,7 @@ impl Bundle {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "model".into());
+        remove_abandoned_staging(parent, &leaf);
         let staging = parent.join(format!(".{leaf}.tmp-{}", std::process::id()));
         if staging.exists() {
             fs::remove_dir_all(&staging).map_err(io_error(&staging))?;
@@ -237,6 +238,28 @@ impl Bundle {
             let _ = fs::remove_dir_all(&staging);
         }
         result.map(|()| manifest)
+    }
+}
+
+/// Removes staging directories (`.LEAF.tmp-PID`) left by training runs that were killed, that is,
+/// whose process no longer exists.
+fn remove_abandoned_staging(parent: &Path, leaf: &str) {
+    let prefix = format!(".{leaf}.tmp-");
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid = pid.trim_end_matches(".previous");
+        let alive = pid
+            .parse::<u32>()
+            .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            let _ = fs::remove_dir_all(entry.path());
+        }
     }
 }
 

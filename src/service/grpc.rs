@@ -1,8 +1,10 @@
 //! `stance.v1.StanceClassifier`: request checks, admission control, and scoring off the async
-//! reactor (single calls on blocking threads, batches and documents on a rayon pool).
+//! reactor on two fixed thread pools: one for single calls and stream items, one for batches and
+//! documents, so a large batch does not stall other clients' single calls.
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use futures::{Stream, StreamExt};
@@ -24,18 +26,18 @@ const STREAM_PIPELINE: usize = 8;
 pub struct StanceService {
     state: Arc<ModelState>,
     limits: Arc<Limits>,
-    pool: Arc<rayon::ThreadPool>,
+    pools: Arc<ScoringPools>,
     in_flight: Arc<Semaphore>,
 }
 
 impl StanceService {
-    /// A service scoring with `state` under `limits`, batches on `pool`.
-    pub fn new(state: Arc<ModelState>, limits: Limits, pool: Arc<rayon::ThreadPool>) -> Self {
+    /// A service scoring with `state` under `limits` on `pools`.
+    pub fn new(state: Arc<ModelState>, limits: Limits, pools: ScoringPools) -> Self {
         let in_flight = Arc::new(Semaphore::new(limits.max_concurrent));
         Self {
             state,
             limits: Arc::new(limits),
-            pool,
+            pools: Arc::new(pools),
             in_flight,
         }
     }
@@ -50,51 +52,60 @@ impl StanceService {
         })
     }
 
-    /// Runs blocking scoring work on the rayon pool, from a blocking thread.
-    async fn on_pool<T: Send + 'static>(
+    /// Runs bulk scoring work on the bulk pool. The call's admission `permit` is held until the
+    /// work ends, so work a client walked away from still counts against --max-concurrent; the
+    /// work sees the [`Cancellation`] and can stop early.
+    async fn on_bulk_pool<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        permit: OwnedSemaphorePermit,
+        work: impl FnOnce(&Cancellation) -> T + Send + 'static,
     ) -> Result<T, Status> {
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || pool.install(work))
-            .await
-            .map_err(|e| Status::internal(format!("scoring task failed: {e}")))
+        let cancellation = Cancellation::default();
+        let _cancel_when_dropped = CancelOnDrop(cancellation.clone());
+        run_on(&self.pools.bulk, move || {
+            let _permit = permit;
+            work(&cancellation)
+        })
+        .await
     }
 
     async fn classify_one(
         &self,
         request: proto::ClassifyRequest,
     ) -> Result<proto::ClassifyResponse, Status> {
-        let _permit = self.admit()?;
+        let permit = self.admit()?;
         self.limits
             .check_paragraph(&request.text, request.explain)?;
         let bundle = self.state.current()?;
         let state = self.state.clone();
-        tokio::task::spawn_blocking(move || {
+        run_on(&self.pools.interactive, move || {
+            let _permit = permit;
             state.score(&bundle, &request.id, &request.text, request.explain)
         })
         .await
-        .map_err(|e| Status::internal(format!("scoring task failed: {e}")))
     }
 
     async fn classify_batch_inner(
         &self,
         request: proto::ClassifyBatchRequest,
     ) -> Result<proto::ClassifyBatchResponse, Status> {
-        let _permit = self.admit()?;
+        let permit = self.admit()?;
         self.limits.check_batch(request.items.len())?;
         let bundle = self.state.current()?;
         let state = self.state.clone();
         let limits = self.limits.clone();
         let version = bundle.manifest.version.clone();
         let results = self
-            .on_pool(move || {
+            .on_bulk_pool(permit, move |cancellation| {
                 request
                     .items
                     .into_par_iter()
                     .enumerate()
                     .map(|(index, item)| {
-                        let outcome = match limits.check_paragraph(&item.text, item.explain) {
+                        let checked = cancellation
+                            .check()
+                            .and_then(|()| limits.check_paragraph(&item.text, item.explain));
+                        let outcome = match checked {
                             Ok(()) => Outcome::Response(state.score(
                                 &bundle,
                                 &item.id,
@@ -121,17 +132,17 @@ impl StanceService {
         &self,
         request: proto::ClassifyDocumentRequest,
     ) -> Result<proto::ClassifyDocumentResponse, Status> {
-        let _permit = self.admit()?;
+        let permit = self.admit()?;
         self.limits.check_document(&request.text, request.explain)?;
         let bundle = self.state.current()?;
         let state = self.state.clone();
-        self.on_pool(move || {
+        self.on_bulk_pool(permit, move |cancellation| {
             let paragraphs = split_article(&request.text);
             let predictions: Vec<Option<proto::ClassifyResponse>> = paragraphs
                 .par_iter()
                 .enumerate()
                 .map(|(i, p)| {
-                    (p.kind == ParagraphKind::Body).then(|| {
+                    (p.kind == ParagraphKind::Body && !cancellation.is_cancelled()).then(|| {
                         state.score(
                             &bundle,
                             &format!("{}#{i}", request.id),
@@ -169,6 +180,74 @@ impl StanceService {
             }
         })
         .await
+    }
+}
+
+/// The two thread pools that score: single calls and stream items on `interactive`, batches and
+/// documents on `bulk`.
+#[derive(Debug)]
+pub struct ScoringPools {
+    /// Single `Classify` calls and `ClassifyStream` items.
+    pub interactive: rayon::ThreadPool,
+    /// `ClassifyBatch` and `ClassifyDocument`, parallel within a call.
+    pub bulk: rayon::ThreadPool,
+}
+
+impl ScoringPools {
+    /// Two pools of `threads` threads each.
+    pub fn new(threads: usize) -> Result<Self, rayon::ThreadPoolBuildError> {
+        let pool = |name: &'static str| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(move |i| format!("{name}-{i}"))
+                .build()
+        };
+        Ok(Self {
+            interactive: pool("score")?,
+            bulk: pool("score-bulk")?,
+        })
+    }
+}
+
+/// Runs CPU-bound `work` on `pool` and awaits its result without blocking the async reactor.
+async fn run_on<T: Send + 'static>(
+    pool: &rayon::ThreadPool,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Status> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    pool.spawn(move || {
+        let _ = done.send(work());
+    });
+    result
+        .await
+        .map_err(|_| Status::internal("the scoring task failed"))
+}
+
+/// Set when the client of a call goes away, so queued scoring work can stop early.
+#[derive(Debug, Clone, Default)]
+struct Cancellation(Arc<AtomicBool>);
+
+impl Cancellation {
+    fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// CANCELLED once the client has gone away.
+    fn check(&self) -> Result<(), Status> {
+        if self.is_cancelled() {
+            Err(Status::cancelled("the client cancelled the call"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Cancels when dropped: held by a call's future, which tonic drops when the client goes away.
+struct CancelOnDrop(Cancellation);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.0.store(true, Ordering::Relaxed);
     }
 }
 
@@ -250,6 +329,7 @@ fn item_error(status: &Status) -> proto::ItemError {
         Code::Unavailable => "UNAVAILABLE",
         Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
         Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Cancelled => "CANCELLED",
         _ => "INTERNAL",
     };
     proto::ItemError {
@@ -329,11 +409,10 @@ impl StanceClassifier for StanceService {
                         let bundle = service.state.current()?;
                         let state = service.state.clone();
                         let id = item.id.clone();
-                        tokio::task::spawn_blocking(move || {
+                        run_on(&service.pools.interactive, move || {
                             state.score(&bundle, &id, &item.text, item.explain)
                         })
                         .await
-                        .map_err(|e| Status::internal(format!("scoring task failed: {e}")))
                     }
                     .await;
                     match scored {

@@ -12,12 +12,14 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::task::TaskTracker;
-use tonic::transport::Server;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
+use super::auth::BearerToken;
 use super::connection::{LINGER, LingeringStream};
-use super::grpc::StanceService;
+use super::grpc::{ScoringPools, StanceService};
 use super::limits::Limits;
 use super::state::ModelState;
 use crate::proto::stance_classifier_server::StanceClassifierServer;
@@ -36,10 +38,47 @@ pub struct ServeConfig {
     pub model_dir: PathBuf,
     /// Request limits.
     pub limits: Limits,
-    /// Threads scoring batches and documents.
+    /// Threads in each of the two scoring pools (single calls; batches and documents).
     pub threads: usize,
     /// How long in-flight calls may run after SIGTERM / SIGINT.
     pub grace: Duration,
+    /// TLS certificate and key, and the CA for client certificates (mutual TLS).
+    pub tls: Option<TlsFiles>,
+    /// Require this bearer token on the classifier's calls.
+    pub token: Option<BearerToken>,
+}
+
+/// PEM files for TLS.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// Server certificate chain.
+    pub cert: PathBuf,
+    /// Server private key.
+    pub key: PathBuf,
+    /// CA that client certificates must chain to; when set, clients must present one.
+    pub client_ca: Option<PathBuf>,
+}
+
+impl TlsFiles {
+    fn server_config(&self) -> Result<ServerTlsConfig> {
+        let read = |path: &PathBuf| {
+            std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+        };
+        let mut config = ServerTlsConfig::new()
+            .identity(Identity::from_pem(read(&self.cert)?, read(&self.key)?));
+        if let Some(ca) = &self.client_ca {
+            config = config.client_ca_root(Certificate::from_pem(read(ca)?));
+        }
+        Ok(config)
+    }
+
+    fn describe(&self) -> &'static str {
+        if self.client_ca.is_some() {
+            "mutual TLS (client certificates required)"
+        } else {
+            "TLS"
+        }
+    }
 }
 
 async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
@@ -74,19 +113,23 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
 
     let model_dir = config.model_dir.clone();
     let state = tokio::task::spawn_blocking(move || Arc::new(ModelState::new(&model_dir))).await?;
-    let pool = Arc::new(
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(config.threads)
-            .thread_name(|i| format!("score-{i}"))
-            .build()?,
-    );
+    let pools = ScoringPools::new(config.threads)?;
     let service = StanceClassifierServer::new(StanceService::new(
         state.clone(),
         config.limits.clone(),
-        pool,
+        pools,
     ))
     .max_decoding_message_size(config.limits.max_message_bytes)
     .max_encoding_message_size(usize::MAX);
+    let token = config.token.clone();
+    let service = InterceptedService::new(service, move |request| match &token {
+        Some(token) => token.check(request),
+        None => Ok(request),
+    });
+    let mut builder = Server::builder();
+    if let Some(tls) = &config.tls {
+        builder = builder.tls_config(tls.server_config()?)?;
+    }
 
     let lingering = TaskTracker::new();
     let closing = lingering.clone();
@@ -94,7 +137,7 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         .map(move |accepted| accepted.map(|stream| LingeringStream::new(stream, closing.clone())));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(
-        Server::builder()
+        builder
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
@@ -108,8 +151,14 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
     } else {
         "REMOTE CLIENTS ALLOWED (--allow-remote)"
     };
+    let transport = config.tls.as_ref().map_or("plaintext", TlsFiles::describe);
+    let auth = if config.token.is_some() {
+        "bearer token required"
+    } else {
+        "no authentication"
+    };
     tracing::info!(
-        "listening on {local} ({exposure}); health NOT_SERVING until the model is loaded"
+        "listening on {local} ({exposure}; {transport}; {auth}); health NOT_SERVING until the model is loaded"
     );
 
     let mut hangups = signal(SignalKind::hangup())?;
@@ -133,7 +182,7 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         .map(|h| format!("{} [{}]", h.name, h.labels.join(", ")))
         .collect();
     tracing::info!(
-        "serving model {} from {} on {local}: heads {}; vocabulary {} terms; {} scoring threads; limits: {}",
+        "serving model {} from {} on {local}: heads {}; vocabulary {} terms; {} scoring threads per pool; limits: {}",
         bundle.manifest.version,
         state.dir().display(),
         heads.join("; "),

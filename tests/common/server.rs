@@ -24,9 +24,15 @@ pub struct Server {
 impl Server {
     /// Starts `serve --model DIR --addr 127.0.0.1:0 EXTRA…` and waits until the model is served.
     pub fn start(model: &Path, extra: &[&str]) -> Self {
+        Self::start_with_env(model, extra, &[])
+    }
+
+    /// As [`Server::start`], with extra environment variables.
+    pub fn start_with_env(model: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(SERVE)
             .args(["--addr", "127.0.0.1:0", "--model", model.to_str().unwrap()])
             .args(extra)
+            .envs(env.iter().copied())
             .env("NO_COLOR", "1")
             .env("STANCE_LOG", "info")
             .stdin(Stdio::null())
@@ -89,6 +95,22 @@ impl Server {
         // SAFETY: kill(2) on our own child's pid.
         let rc = unsafe { libc::kill(self.child.id() as i32, signal) };
         assert_eq!(rc, 0, "kill failed");
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Resident set size of the server process in KiB (from /proc).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .expect("VmRSS in /proc/PID/status")
     }
 
     /// Waits for the process to exit.
