@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, as README.md and CI run it: formatting, lints, unit and integration tests.
-# Everything the tests need is installed from here (Rust crates by cargo; a Python venv in
-# .venv with grpcurl and grpcio-tools for the third-party client checks).
+# The whole test suite, as README.md and CI run it: formatting, lints, licences and sources
+# (cargo deny), unit and integration tests. Everything the tests need is installed from here or by
+# the tests themselves: Rust crates and cargo-deny by cargo; Python venvs with grpcurl and
+# grpcio-tools (.venv) and with the benchmark peers (.venv-bench), from PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,12 @@ cargo fmt --all -- --check
 
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --release --all-targets --locked -- -D warnings
+
+echo "== cargo deny check licenses bans sources"
+if ! cargo deny --version >/dev/null 2>&1; then
+  cargo install cargo-deny --locked --version 0.20.2
+fi
+cargo deny check licenses bans sources
 
 echo "== cargo test"
 cargo test --release --locked
