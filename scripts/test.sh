@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md and CI run it: formatting, lints, licences and sources
-# (cargo deny), unit and integration tests. Everything the tests need is installed from here or by
+# (cargo deny), unit and integration tests, and a short fuzzing run. Everything the tests need is installed from here or by
 # the tests themselves: Rust crates and cargo-deny by cargo; Python venvs with grpcurl and
 # grpcio-tools (.venv) and with the benchmark peers (.venv-bench), from PyPI.
 set -euo pipefail
@@ -20,3 +20,19 @@ cargo deny check licenses bans sources
 
 echo "== cargo test"
 cargo test --release --locked
+
+# A short run of each fuzz target (the long command is in BENCHMARKS.md). cargo-fuzz wants a
+# nightly compiler; RUSTC_BOOTSTRAP=1 lets the stable toolchain, the only one here, build it.
+echo "== cargo fuzz (10 s per target)"
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked --version 0.13.2
+fi
+log=$(mktemp)
+for target in text_pipeline training_reader bundle_files; do
+  if ! RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" -- -max_total_time=10 -rss_limit_mb=4096 > "$log" 2>&1; then
+    tail -n 60 "$log"
+    exit 1
+  fi
+  printf '%s: %s\n' "$target" "$(grep -E '^Done' "$log")"
+done
+rm -f "$log"
