@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 
 use jieba_rs::Jieba;
 use stance::dataset::{ReadOptions, read_labelled};
+use stance::fixture::fixture_corpus;
 use stance::normalize::Normalizer;
 use stance::predict::Analyzer;
 use stance::tokenize::Tokenizer;
-use stance::train::{Corpus, TrainEvent, TrainParams};
+use stance::train::{TrainEvent, TrainParams};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -79,18 +80,7 @@ fn main() {
     let normalizer = Normalizer::new();
     let tokenizer = Tokenizer::new();
     let analyzer = Analyzer::new();
-    let fixture = root.join("tests/fixtures/paragraphs.jsonl");
-    let options = ReadOptions {
-        heads: vec!["stance".into(), "topic".into()],
-        skip_invalid: false,
-        format: None,
-    };
-    let examples = read_labelled(&fixture, &options).unwrap().examples;
-    let heads = vec![
-        ("stance".to_string(), String::new()),
-        ("topic".to_string(), String::new()),
-    ];
-    let corpus = Corpus::from_examples(&examples, &heads, &analyzer, &|| {});
+    let corpus = fixture_corpus(&analyzer);
     let rows: Vec<usize> = (0..corpus.len()).collect();
     let mut events = Vec::new();
     let fit_started = Instant::now();

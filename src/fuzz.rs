@@ -11,11 +11,9 @@ use crate::bundle::{
     Bundle, MANIFEST_FILE, Manifest, VOCABULARY_FILE, WEIGHTS_FILE, sha256_hex, weights,
 };
 use crate::dataset::{DataFormat, ReadOptions, read_labelled};
+use crate::fixture::fixture_corpus;
 use crate::predict::{Analyzer, Model};
-use crate::train::{Corpus, TrainParams};
-
-/// The labelled fixture the harnesses train their small model on.
-const FIXTURE: &str = include_str!("../tests/fixtures/paragraphs.jsonl");
+use crate::train::TrainParams;
 
 struct Fixture {
     analyzer: Analyzer,
@@ -28,23 +26,8 @@ fn fixture() -> &'static Fixture {
     static FIXTURE_MODEL: OnceLock<Fixture> = OnceLock::new();
     FIXTURE_MODEL.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("stance-fuzz-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temporary directory");
-        let data = dir.join("fixture.jsonl");
-        std::fs::write(&data, FIXTURE).expect("fixture written");
-        let options = ReadOptions {
-            heads: vec!["stance".into(), "topic".into()],
-            skip_invalid: false,
-            format: None,
-        };
-        let examples = read_labelled(&data, &options)
-            .expect("fixture reads")
-            .examples;
         let analyzer = Analyzer::new();
-        let heads = vec![
-            ("stance".to_string(), String::new()),
-            ("topic".to_string(), String::new()),
-        ];
-        let corpus = Corpus::from_examples(&examples, &heads, &analyzer, &|| {});
+        let corpus = fixture_corpus(&analyzer);
         let rows: Vec<usize> = (0..corpus.len()).collect();
         let params = TrainParams::default();
         let fitted = corpus

@@ -14,6 +14,8 @@ pub mod document;
 pub mod evaluate;
 pub mod features;
 #[doc(hidden)]
+pub mod fixture;
+#[doc(hidden)]
 pub mod fuzz;
 pub mod heads;
 pub mod normalize;

@@ -5,28 +5,16 @@ use std::sync::OnceLock;
 use ferrous_opencc::OpenCC;
 use ferrous_opencc::config::BuiltinConfig;
 use proptest::prelude::*;
-use stance::dataset::{ReadOptions, read_labelled};
+use stance::fixture::fixture_corpus;
 use stance::predict::{Analyzer, Model};
-use stance::train::{Corpus, TrainParams};
+use stance::train::TrainParams;
 
 /// A model trained on the test fixture, and the analyzer, built once.
 fn model() -> &'static (Analyzer, Model) {
     static MODEL: OnceLock<(Analyzer, Model)> = OnceLock::new();
     MODEL.get_or_init(|| {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/paragraphs.jsonl");
-        let options = ReadOptions {
-            heads: vec!["stance".into(), "topic".into()],
-            skip_invalid: false,
-            format: None,
-        };
-        let examples = read_labelled(&path, &options).unwrap().examples;
         let analyzer = Analyzer::new();
-        let heads = vec![
-            ("stance".to_string(), String::new()),
-            ("topic".to_string(), String::new()),
-        ];
-        let corpus = Corpus::from_examples(&examples, &heads, &analyzer, &|| {});
+        let corpus = fixture_corpus(&analyzer);
         let rows: Vec<usize> = (0..corpus.len()).collect();
         let model = corpus
             .fit(&rows, &TrainParams::default(), &mut |_| {})

@@ -1,26 +1,13 @@
 //! The sparse solver fits the model linfa-logistic fits on the same (densified) matrix.
 
-use stance::dataset::{ReadOptions, read_labelled};
+use stance::fixture::fixture_corpus;
 use stance::heads::fit::Solver;
 use stance::heads::{FitParams, HeadSpec, fit_head};
 use stance::predict::Analyzer;
-use stance::train::Corpus;
 
 #[test]
 fn sparse_and_dense_solvers_fit_the_same_model_on_the_fixture() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/paragraphs.jsonl");
-    let options = ReadOptions {
-        heads: vec!["stance".into(), "topic".into()],
-        skip_invalid: false,
-        format: None,
-    };
-    let examples = read_labelled(&path, &options).unwrap().examples;
-    let heads = vec![
-        ("stance".to_string(), String::new()),
-        ("topic".to_string(), String::new()),
-    ];
-    let corpus = Corpus::from_examples(&examples, &heads, &Analyzer::new(), &|| {});
+    let corpus = fixture_corpus(&Analyzer::new());
     let featurizer = stance::features::FeatureParams::default()
         .fit(&corpus.tokens)
         .unwrap();

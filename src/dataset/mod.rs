@@ -5,5 +5,6 @@ pub mod split;
 
 pub use reader::{
     DataFormat, DatasetError, Example, ReadOptions, ReadReport, RowError, read_labelled,
+    read_labelled_from,
 };
 pub use split::{stratified_folds, stratified_holdout};

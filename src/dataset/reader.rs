@@ -129,11 +129,21 @@ pub fn read_labelled(path: &Path, options: &ReadOptions) -> Result<ReadReport, D
         path: path.to_path_buf(),
         source,
     })?;
-    let mut collector = Collector::new(path, options);
+    read_labelled_from(file, path, format, options)
+}
+
+/// Reads labelled paragraphs in `format` from `input`; `name` stands for the source in messages.
+pub fn read_labelled_from(
+    input: impl Read,
+    name: &Path,
+    format: DataFormat,
+    options: &ReadOptions,
+) -> Result<ReadReport, DatasetError> {
+    let mut collector = Collector::new(name, options);
     match format {
-        DataFormat::Jsonl => read_jsonl(BufReader::new(file), &mut collector)?,
-        DataFormat::Csv => read_delimited(file, b',', &mut collector)?,
-        DataFormat::Tsv => read_delimited(file, b'\t', &mut collector)?,
+        DataFormat::Jsonl => read_jsonl(BufReader::new(input), &mut collector)?,
+        DataFormat::Csv => read_delimited(input, b',', &mut collector)?,
+        DataFormat::Tsv => read_delimited(input, b'\t', &mut collector)?,
     }
     collector.finish()
 }
